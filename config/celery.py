@@ -1,0 +1,20 @@
+"""The Celery app `config`: `celery -A config worker --beat`.
+
+The beat schedule is defined here, in one place (STYLE.md rule 11).
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "books-mark-overdue-invoices": {"task": "books.invoices_mark_overdue", "schedule": 3600.0},
+    # Queues a sync of every connection whose next sync is due (2 hours after the last one by default).
+    "sync-due-connections": {"task": "sync.sync_due", "schedule": 60.0},
+}
