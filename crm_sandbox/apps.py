@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class CrmSandboxConfig(AppConfig):
+    name = "crm_sandbox"
