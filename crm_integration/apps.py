@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class CrmIntegrationConfig(AppConfig):
+    name = "crm_integration"
