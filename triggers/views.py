@@ -29,7 +29,6 @@ from triggers.services.notifications import NotificationRefused, notification_re
 
 logger = logging.getLogger(__name__)
 
-RECENT_LOG = 10
 HISTORY_LOG = 200
 
 
@@ -120,7 +119,6 @@ def details_panel_context(request: HttpRequest, connection: CrmConnection) -> di
         "preference": preference,
         "quote_mode": preference.mode == TriggerMode.QUOTE,
         "channel_state": preferences.channel_state(connection=connection) if preference.mode != "off" else "",
-        "log": list(selectors.trigger_log_list(organization=connection.organization)[:RECENT_LOG]),
     }
 
 
