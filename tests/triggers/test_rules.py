@@ -24,7 +24,7 @@ from tests.triggers.conftest import (
     set_mode,
 )
 from triggers.models import DealAction, DealEvent, EventStatus, TriggerLog
-from triggers.services import preferences
+from triggers.services import deals, preferences
 from triggers.services.deals import Deal, actions_wanted, deal_event_process
 from triggers.services.notifications import notification_receive
 
@@ -260,3 +260,37 @@ def test_triggers_turned_off_ignore_a_late_notification(sandbox, connected):
     assert event is not None
     assert event.result == "ignored: deal triggers are off"
     assert _deal_txns(deal_id) == []
+
+
+def test_a_worker_that_loses_the_race_does_not_act_twice(sandbox, quote_mode, monkeypatch):
+    """Two events of one deal processed at once: the second worker finishes between the first one's read of what
+    was done and its write. Under the per-deal lock the first one reads again and does nothing."""
+    channel, token = quote_mode
+    deal_id = new_deal(sandbox, stage=CREATE_STAGE, account_id=_account(sandbox))
+    first = notification_receive(json.dumps(notification(channel.channel_id, token, deal_id)).encode())
+    second = notification_receive(json.dumps(notification(channel.channel_id, token, deal_id)).encode())
+    original = deals._customer
+    raced = []
+
+    def customer_then_other_worker(run, client):
+        found = original(run, client)
+        if not raced:
+            raced.append(True)
+            deal_event_process(event_id=second.stored[0])
+        return found
+
+    monkeypatch.setattr(deals, "_customer", customer_then_other_worker)
+    deal_event_process(event_id=first.stored[0])
+    assert raced == [True]
+    assert len(_deal_txns(deal_id)) == 1
+    assert DealAction.objects.filter(deal_id=deal_id).count() == 1
+    assert set(DealEvent.objects.values_list("status", flat=True)) == {"processed"}
+
+
+def test_receiving_a_notification_takes_few_queries(quote_mode, django_assert_max_num_queries):
+    channel, token = quote_mode
+    body = json.dumps({**notification(channel.channel_id, token, "5"), "ids": [str(i) for i in range(1, 101)]})
+    # The channel, one INSERT for every deal of the body, and the savepoint around it.
+    with django_assert_max_num_queries(4):
+        received = notification_receive(body.encode())
+    assert len(received.stored) == 100

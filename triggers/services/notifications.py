@@ -1,7 +1,7 @@
 """The receiving end of `POST /integrations/zoho-crm/notify/`: verify the channel's token, store each deal of the
 notification once, enqueue its processing after commit. Nothing here calls the CRM.
 
-The hot path is two queries: the channel (by its unique channel id) and one INSERT … ON CONFLICT DO NOTHING
+The hot path is two statements (and the transaction around the second): the channel (by its unique channel id) and one INSERT … ON CONFLICT DO NOTHING
 RETURNING for the deals, so a repeated delivery inserts nothing and enqueues nothing.
 """
 
@@ -66,6 +66,7 @@ def _verify(data: dict[str, Any]) -> NotificationChannel:
         NotificationChannel.objects.filter(channel_id=channel_id, status=ChannelStatus.ACTIVE)
         .only(
             "id",
+            "channel_id",
             "organization_id",
             "token_hash",
             "previous_token_hash",
