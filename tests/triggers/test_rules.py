@@ -8,10 +8,11 @@ import json
 from decimal import Decimal
 
 import pytest
+from celery.exceptions import Retry
 
 from books.models import Contact, QuoteConversion, Transaction
 from books.services.transactions import transaction_set_status
-from crm_integration.client import Stage
+from crm_integration.client import CrmPermanent, CrmRetryLater, Stage
 from sync.models import RecordLink
 from tests.triggers.conftest import (
     APPROVE_STAGE,
@@ -23,6 +24,7 @@ from tests.triggers.conftest import (
     notification,
     set_mode,
 )
+from triggers import tasks
 from triggers.models import DealAction, DealEvent, EventStatus, TriggerLog
 from triggers.services import deals, preferences
 from triggers.services.deals import Deal, actions_wanted, deal_event_process
@@ -294,3 +296,39 @@ def test_receiving_a_notification_takes_few_queries(quote_mode, django_assert_ma
     with django_assert_max_num_queries(4):
         received = notification_receive(body.encode())
     assert len(received.stored) == 100
+
+
+class _Refusing:
+    def get_record(self, *args, **kwargs):
+        raise CrmPermanent("the user has no permission", code="NO_PERMISSION", status=403)
+
+
+def test_a_crm_refusal_marks_the_event_failed_with_the_reason(sandbox, quote_mode):
+    channel, token = quote_mode
+    received = notification_receive(json.dumps(notification(channel.channel_id, token, "42")).encode())
+    event = deal_event_process(event_id=received.stored[0], client=_Refusing())
+    assert event is not None
+    assert event.status == "failed"
+    log = TriggerLog.objects.get(outcome="failed")
+    assert log.reason.startswith("the deal could not be read from Zoho CRM: Zoho CRM refused the request")
+
+
+def test_the_task_retries_while_the_crm_is_not_answering_then_records_the_failure(quote_mode, monkeypatch):
+    channel, token = quote_mode
+    received = notification_receive(json.dumps(notification(channel.channel_id, token, "43")).encode())
+    calls = []
+
+    def not_answering(*, event_id, client=None):
+        calls.append(event_id)
+        raise CrmRetryLater("timed out", wait=1)
+
+    monkeypatch.setattr(deals, "deal_event_process", not_answering)
+    monkeypatch.setattr(tasks, "retry_countdown", lambda retries, wait: 0)
+    with pytest.raises(Retry):
+        tasks.process_deal_event.apply(args=[received.stored[0]])
+    assert DealEvent.objects.get().status == "received"
+    # The last retry gives up and says why.
+    tasks.process_deal_event.apply(args=[received.stored[0]], retries=tasks.process_deal_event.max_retries)
+    assert len(calls) == 2
+    assert DealEvent.objects.get().status == "failed"
+    assert TriggerLog.objects.get(outcome="failed").reason == "Zoho CRM could not be read: timed out"

@@ -32,9 +32,9 @@ from django.utils import timezone
 from books.errors import ApplicationError
 from books.models import Contact, Transaction, TransactionKind, TransactionStatus
 from books.services.transactions import LineInput, TransactionInput, transaction_create, transaction_set_status
-from crm_integration.client import CrmClient, CrmRecord, CrmRetryLater
+from crm_integration.client import CrmClient, CrmError, CrmRecord, CrmRetryLater
 from crm_integration.models import CrmConnection, CrmModuleOption, ModuleConfig, SyncModule
-from crm_integration.services.clients import crm_client_for
+from crm_integration.services.clients import crm_client_for, crm_error_message
 from sync.services.crm_imports import crm_record_import
 from triggers.models import (
     ActionKind,
@@ -329,8 +329,22 @@ def deal_event_process(*, event_id: int, client: CrmClient | None = None) -> Dea
     preference = TriggerPreference.objects.filter(connection=connection).first()
     if preference is None or preference.mode == TriggerMode.OFF:
         return _finish(event, EventStatus.PROCESSED, "ignored: deal triggers are off")
-    client = client or crm_client_for(connection)
-    record = client.get_record("Deals", event.deal_id, fields=list(DEAL_FIELDS))
+    try:
+        client = client or crm_client_for(connection)
+        record = client.get_record("Deals", event.deal_id, fields=list(DEAL_FIELDS))
+    except CrmRetryLater:
+        raise
+    except (CrmError, ApplicationError) as exc:
+        # Refused credentials or a request the CRM rejects: retrying will not help; say so in the history.
+        reason = crm_error_message(exc) if isinstance(exc, CrmError) else exc.message
+        TriggerLog.objects.create(
+            organization_id=event.organization_id,
+            deal_id=event.deal_id,
+            outcome=LogOutcome.FAILED,
+            reason=f"the deal could not be read from Zoho CRM: {reason}",
+            event=event,
+        )
+        return _finish(event, EventStatus.FAILED, f"failed: {reason}")
     if record is None:
         TriggerLog.objects.create(
             organization_id=event.organization_id,

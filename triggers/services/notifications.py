@@ -90,8 +90,11 @@ def _verify(data: dict[str, Any]) -> NotificationChannel:
     return channel
 
 
-def _dedup_key(channel_id: str, deal_id: str, operation: str, server_time: Any) -> str:
-    return hashlib.sha256(f"{channel_id}|{deal_id}|{operation}|{server_time}".encode()).hexdigest()
+def _dedup_key(channel_id: str, deal_id: str, operation: str, server_time: Any, body: bytes) -> str:
+    """One deal of one notification: Zoho stamps each with its server_time, so a redelivery has the same key. A
+    body without one falls back to the body's own hash (an identical body is the same delivery)."""
+    stamp = str(server_time) if server_time is not None else "body:" + hashlib.sha256(body).hexdigest()
+    return hashlib.sha256(f"{channel_id}|{deal_id}|{operation}|{stamp}".encode()).hexdigest()
 
 
 def _insert_new(rows: list[tuple[Any, ...]]) -> list[int]:
@@ -148,7 +151,7 @@ def notification_receive(body: bytes) -> Received:
         (
             channel.pk,
             channel.organization_id,
-            _dedup_key(channel.channel_id, deal_id, operation, server_time),
+            _dedup_key(channel.channel_id, deal_id, operation, server_time, body),
             module,
             deal_id,
             operation,
