@@ -75,6 +75,8 @@ class NotificationChannel(models.Model):
     notify_url = models.CharField(max_length=500)
     events = models.JSONField(default=list)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # A renewal in progress holds this lease, so overlapping beat runs never renew (and rotate) a channel twice.
+    renewal_claimed_until = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=ChannelStatus.choices, default=ChannelStatus.ACTIVE)
     status_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -228,3 +228,21 @@ def test_an_invalid_triggers_key_names_it_and_changes_nothing(tmp_path, org, san
     assert "nothing was changed" in str(caught.value)
     assert expected in str(caught.value)
     assert not TriggerPreference.objects.exists()
+
+
+def test_an_overlapping_renewal_run_leaves_a_claimed_channel_alone(sandbox, connected, monkeypatch):
+    configure_customers(connected)
+    preferences.trigger_preferences_save(connection=connected, actor=None, mode="invoice")
+    NotificationChannel.objects.update(expires_at=timezone.now() + datetime.timedelta(hours=1))
+    subscribed = []
+    original = channels.channel_subscribe
+
+    def subscribe_after_another_run(**kwargs):
+        subscribed.append(kwargs["connection"].pk)
+        # Another beat run that read the channel before this one claimed it: it must skip it.
+        assert channels.channels_renew_due() == 0
+        return original(**kwargs)
+
+    monkeypatch.setattr(channels, "channel_subscribe", subscribe_after_another_run)
+    assert channels.channels_renew_due() == 1
+    assert subscribed == [connected.pk]

@@ -16,6 +16,7 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ EVENTS = ("Deals.create", "Deals.edit")
 CHANNEL_LIFETIME = datetime.timedelta(days=6)
 RENEW_WITHIN = datetime.timedelta(days=1)
 PREVIOUS_TOKEN_GRACE = datetime.timedelta(hours=1)
+RENEWAL_LEASE = datetime.timedelta(minutes=10)
 TOKEN_BYTES = 32  # token_urlsafe(32) is 43 characters; Zoho accepts 50 at most
 
 
@@ -115,6 +117,7 @@ def channel_subscribe(
         channel.expires_at = expires_at
         channel.status = ChannelStatus.ACTIVE
         channel.status_reason = ""
+        channel.renewal_claimed_until = None
         channel.save()
     return channel, token
 
@@ -143,11 +146,22 @@ def channels_renew_due(*, now: datetime.datetime | None = None) -> int:
     """Beat: renews the active channels that expire within a day (a fresh token and expiry). Channels whose
     connection is no longer active or whose triggers are off are dropped instead. Returns how many were renewed."""
     now = now or timezone.now()
-    due = NotificationChannel.objects.filter(
-        status=ChannelStatus.ACTIVE, expires_at__lt=now + RENEW_WITHIN
-    ).select_related("connection", "connection__organization")
+    due = (
+        NotificationChannel.objects.filter(status=ChannelStatus.ACTIVE, expires_at__lt=now + RENEW_WITHIN)
+        .filter(Q(renewal_claimed_until__isnull=True) | Q(renewal_claimed_until__lt=now))
+        .select_related("connection", "connection__organization")
+    )
     renewed = 0
     for channel in due:
+        # Claim it with a conditional UPDATE (SQLite and PostgreSQL alike): a lease that an overlapping run sees,
+        # so a channel is never renewed twice (nor its token rotated twice); a crashed run's lease just expires.
+        claimed = (
+            NotificationChannel.objects.filter(pk=channel.pk, status=ChannelStatus.ACTIVE)
+            .filter(Q(renewal_claimed_until__isnull=True) | Q(renewal_claimed_until__lt=now))
+            .update(renewal_claimed_until=now + RENEWAL_LEASE)
+        )
+        if not claimed:
+            continue
         connection = channel.connection
         mode = (
             TriggerPreference.objects.filter(connection=connection).values_list("mode", flat=True).first()
