@@ -17,4 +17,6 @@ app.conf.beat_schedule = {
     "books-mark-overdue-invoices": {"task": "books.invoices_mark_overdue", "schedule": 3600.0},
     # Queues a sync of every connection whose next sync is due (2 hours after the last one by default).
     "sync-due-connections": {"task": "sync.sync_due", "schedule": 60.0},
+    # Renews the CRM notification channels of deal triggers that expire within a day (Zoho keeps them a week).
+    "triggers-renew-channels": {"task": "triggers.channels_renew_due", "schedule": 3600.0},
 }

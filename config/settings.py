@@ -208,6 +208,10 @@ SYNC_CURSOR_MARGIN_SECONDS = env.float("SYNC_CURSOR_MARGIN_SECONDS", default=120
 CRM_SANDBOX_URL = env.str("CRM_SANDBOX_URL", default="http://127.0.0.1:8090")
 # Public base URL of this app, used to build the webhook URL the CRM calls.
 LB_PUBLIC_URL = env.str("LB_PUBLIC_URL", default="http://127.0.0.1:8000")
+# The base URL the CRM reaches this app at for its notifications ({base}/integrations/zoho-crm/notify/).
+LB_PUBLIC_BASE_URL = env.str("LB_PUBLIC_BASE_URL", default=LB_PUBLIC_URL)
+# Largest notification body accepted (Zoho sends ids and field names, a few KB at most).
+TRIGGERS_MAX_BODY_BYTES = env.int("TRIGGERS_MAX_BODY_BYTES", default=64 * 1024)
 # The OAuth client (Zoho API Console: a Server-based Application whose redirect URI is
 # {LB_PUBLIC_URL}/settings/zoho-apps/oauth/callback/) that Settings › Zoho Apps › Connect starts from. All optional:
 # an admin can enter another client. `make run` points them at the local CRM sandbox.

@@ -175,8 +175,9 @@ def test_file_without_connection_uses_the_saved_one(tmp_path, org, sandbox, conn
         ({"items": {"field_map": {"name": None}}}, "items.field_map.Products.name: Name must be mapped to a CRM field"),
         ({"items": "all of them"}, "items: expected a mapping of keys"),
         (
+            # The triggers app registers the key; its own tests cover the rest (tests/triggers).
             {"triggers": {"mode": "quote"}},
-            "triggers.mode: 'quote': triggers are not available in this installation yet",
+            "triggers.create_quote_stage: required when the mode is quote",
         ),
         ({"transactions": {"enabled": True}}, "transactions.enabled: needs customers, vendors and items in the file"),
         ({"connection": {"client_id": "x"}}, "connection.accounts_url: required"),
