@@ -19,4 +19,6 @@ app.conf.beat_schedule = {
     "sync-due-connections": {"task": "sync.sync_due", "schedule": 60.0},
     # Renews the CRM notification channels of deal triggers that expire within a day (Zoho keeps them a week).
     "triggers-renew-channels": {"task": "triggers.channels_renew_due", "schedule": 3600.0},
+    # Enqueues again deal events that were stored but never processed (a lost message): nothing waits forever.
+    "triggers-requeue-stale-events": {"task": "triggers.events_requeue_stale", "schedule": 300.0},
 }

@@ -4,11 +4,14 @@ the customer imported on the spot."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from decimal import Decimal
 
 import pytest
 from celery.exceptions import Retry
+from django.db import IntegrityError
+from django.utils import timezone
 
 from books.models import Contact, QuoteConversion, Transaction
 from books.services.transactions import transaction_set_status
@@ -332,3 +335,76 @@ def test_the_task_retries_while_the_crm_is_not_answering_then_records_the_failur
     assert len(calls) == 2
     assert DealEvent.objects.get().status == "failed"
     assert TriggerLog.objects.get(outcome="failed").reason == "Zoho CRM could not be read: timed out"
+
+
+def test_two_deals_of_one_account_imported_at_the_same_moment_make_one_customer(
+    sandbox, invoice_mode, deliver, monkeypatch
+):
+    """The bench found it: two workers import the same account for two deals; the loser's insert of the link
+    conflicts. The second look finds the winner's customer; one customer, two invoices."""
+    channel, token = invoice_mode
+    account_id = _account(sandbox)
+    first = new_deal(sandbox, stage="Closed Won", account_id=account_id, Probability=100)
+    second = new_deal(sandbox, stage="Closed Won", account_id=account_id, Probability=100)
+    real = deals._customer
+    calls = []
+
+    def racing(run, client):
+        calls.append(run.deal.id)
+        result = real(run, client)
+        if len(calls) == 1:  # the other worker's import just committed, ours conflicts
+            raise IntegrityError('duplicate key value violates unique constraint "recordlink_unique_crm_record"')
+        return result
+
+    monkeypatch.setattr(deals, "_customer", racing)
+    deliver(notification(channel.channel_id, token, first))
+    deliver(notification(channel.channel_id, token, second))
+
+    invoices = Transaction.objects.filter(zcrm_potential_id__in=[first, second], kind="invoice")
+    assert invoices.count() == 2
+    assert len({i.contact_id for i in invoices}) == 1
+    assert RecordLink.objects.filter(crm_id=account_id).count() == 1
+    assert set(DealEvent.objects.values_list("status", flat=True)) == {"processed"}
+
+
+def test_a_database_race_in_the_task_is_retried_soon(quote_mode, monkeypatch):
+    channel, token = quote_mode
+    received = notification_receive(json.dumps(notification(channel.channel_id, token, "44")).encode())
+
+    def racing(*, event_id, client=None):
+        raise IntegrityError("duplicate key")
+
+    monkeypatch.setattr(deals, "deal_event_process", racing)
+    with pytest.raises(Retry) as retry:
+        tasks.process_deal_event.apply(args=[received.stored[0]])
+    assert retry.value.when is not None
+    assert float(retry.value.when) <= 2.0  # seconds, not the CRM back-off's minutes
+    assert DealEvent.objects.get().status == "received"
+    tasks.process_deal_event.apply(args=[received.stored[0]], retries=tasks.process_deal_event.max_retries)
+    assert DealEvent.objects.get().status == "failed"
+    assert TriggerLog.objects.get(outcome="failed").reason == "database error: IntegrityError"
+
+
+def test_an_unexpected_error_marks_the_event_failed_instead_of_leaving_it_waiting(quote_mode, monkeypatch):
+    channel, token = quote_mode
+    received = notification_receive(json.dumps(notification(channel.channel_id, token, "45")).encode())
+
+    def broken(*, event_id, client=None):
+        raise KeyError("Stage")
+
+    monkeypatch.setattr(deals, "deal_event_process", broken)
+    assert tasks.process_deal_event.apply(args=[received.stored[0]]).get() == "failed"
+    assert DealEvent.objects.get().status == "failed"
+    assert TriggerLog.objects.get(outcome="failed").reason == "unexpected error (see the worker log): KeyError"
+
+
+def test_events_left_waiting_are_enqueued_again(quote_mode, monkeypatch):
+    channel, token = quote_mode
+    old = notification_receive(json.dumps(notification(channel.channel_id, token, "46")).encode()).stored[0]
+    new = notification_receive(json.dumps(notification(channel.channel_id, token, "47")).encode()).stored[0]
+    DealEvent.objects.filter(pk=old).update(received_at=timezone.now() - datetime.timedelta(minutes=11))
+    enqueued = []
+    monkeypatch.setattr(tasks.process_deal_event, "delay", lambda event_id: enqueued.append(event_id))
+    assert tasks.events_requeue_stale.apply().get() == 1
+    assert enqueued == [old]
+    assert new not in enqueued

@@ -370,7 +370,12 @@ def deal_event_process(*, event_id: int, client: CrmClient | None = None) -> Dea
     customer: Contact | str | None = None
     if any(a in (A.CREATE_QUOTE, A.CREATE_INVOICE) for a in pending):
         # Outside the transaction: this may call the CRM (an import on the spot).
-        customer = _customer(run, client)
+        try:
+            customer = _customer(run, client)
+        except IntegrityError:
+            # Another worker imported the same account or contact (a second deal of it) at the same moment; its
+            # link is committed now, so the second look finds the customer instead of importing it again.
+            customer = _customer(run, client)
     with transaction.atomic():
         DealLock.objects.get_or_create(organization_id=event.organization_id, deal_id=run.deal.id)
         DealLock.objects.select_for_update().get(organization_id=event.organization_id, deal_id=run.deal.id)
@@ -389,8 +394,9 @@ def deal_event_process(*, event_id: int, client: CrmClient | None = None) -> Dea
     return _finish(event, EventStatus.PROCESSED, "; ".join(run.notes) or "nothing to do")
 
 
-def deal_event_fail(*, event_id: int, reason: str) -> None:
-    """The task gave up (the CRM kept failing): the event and the log say so."""
+def deal_event_fail(*, event_id: int, reason: str, prefix: str = "Zoho CRM could not be read: ") -> None:
+    """The task gave up (the CRM kept failing, or an unexpected error): the event and the log say so, so no event
+    is left waiting silently."""
     event = DealEvent.objects.filter(pk=event_id).first()
     if event is None or event.status == EventStatus.PROCESSED:
         return
@@ -399,6 +405,6 @@ def deal_event_fail(*, event_id: int, reason: str) -> None:
         organization_id=event.organization_id,
         deal_id=event.deal_id,
         outcome=LogOutcome.FAILED,
-        reason=f"Zoho CRM could not be read: {reason}",
+        reason=f"{prefix}{reason}",
         event=event,
     )

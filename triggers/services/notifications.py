@@ -7,6 +7,7 @@ RETURNING for the deals, so a repeated delivery inserts nothing and enqueues not
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -176,3 +177,20 @@ def _enqueue(event_ids: list[int]) -> None:
 
     for event_id in event_ids:
         process_deal_event.delay(event_id)
+
+
+STALE_AFTER = datetime.timedelta(minutes=10)
+
+
+def events_requeue_stale(*, now: datetime.datetime | None = None, limit: int = 1000) -> int:
+    """Enqueues again the events still waiting STALE_AFTER after they arrived (oldest first, at most `limit`)."""
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    ids = list(
+        DealEvent.objects.filter(status=EventStatus.RECEIVED, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    if ids:
+        logger.warning("%d deal event(s) waited more than %s: enqueued again", len(ids), STALE_AFTER)
+        _enqueue(ids)
+    return len(ids)
