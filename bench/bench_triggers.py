@@ -201,6 +201,16 @@ def _pending(database_url: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def _web_command(port: int) -> list[str]:
+    """The web server as deployed (docker-compose.yml): gunicorn, one process per CPU with threads; BENCH_WEB=waitress
+    for the single-process server `make run` uses (it cannot use more than one CPU)."""
+    if os.environ.get("BENCH_WEB", "gunicorn") == "waitress":
+        return [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", "8",
+                "config.wsgi:application"]  # fmt: skip
+    return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(os.cpu_count() or 2),
+            "--threads", "4", "--worker-class", "gthread", "--log-level", "warning", "config.wsgi:application"]  # fmt: skip
+
+
 def _wait_http(url: str, deadline_s: float = 60.0) -> None:
     until = time.monotonic() + deadline_s
     while time.monotonic() < until:
@@ -343,12 +353,8 @@ def run(ctx: Context) -> list[Row]:
             port = free_port()
             log = open(Path(tmp) / "processes.log", "wb")  # noqa: SIM115 (closed with the processes)
             processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", "8",
-                     "config.wsgi:application"],
-                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                )
-            )  # fmt: skip
+                subprocess.Popen(_web_command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            )
             processes.append(
                 subprocess.Popen(
                     ["nice", "-n", str(WORKER_NICE), sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
