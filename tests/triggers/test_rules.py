@@ -408,3 +408,32 @@ def test_events_left_waiting_are_enqueued_again(quote_mode, monkeypatch):
     assert tasks.events_requeue_stale.apply().get() == 1
     assert enqueued == [old]
     assert new not in enqueued
+
+
+class _MustNotCall:
+    def get_record(self, *args, **kwargs):
+        raise AssertionError("the CRM was read again for an event already answered")
+
+
+def test_one_read_answers_every_event_of_the_deal_stored_before_it(sandbox, invoice_mode):
+    channel, token = invoice_mode
+    deal_id = new_deal(sandbox, stage="Closed Won", account_id=_account(sandbox), Probability=100)
+    stored = [
+        notification_receive(json.dumps(notification(channel.channel_id, token, deal_id)).encode()).stored[0]
+        for _ in range(3)
+    ]
+    other = new_deal(sandbox, stage="Qualification", account_id=_account(sandbox))
+    [other_event] = notification_receive(json.dumps(notification(channel.channel_id, token, other)).encode()).stored
+
+    deal_event_process(event_id=stored[1])
+    events = {e.pk: e for e in DealEvent.objects.all()}
+    assert {events[pk].status for pk in stored} == {"processed"}
+    assert events[stored[0]].result == events[stored[2]].result == f"answered by event {stored[1]}"
+    assert events[other_event].status == "received"  # another deal: not answered by this read
+    for pk in (stored[0], stored[2]):
+        assert deal_event_process(event_id=pk, client=_MustNotCall()).status == "processed"
+    assert Transaction.objects.filter(zcrm_potential_id=deal_id, kind="invoice").count() == 1
+
+    # An event stored after the read is processed on its own.
+    [later] = notification_receive(json.dumps(notification(channel.channel_id, token, deal_id)).encode()).stored
+    assert DealEvent.objects.get(pk=later).status == "received"

@@ -314,6 +314,30 @@ def _apply(run: _Run, action: str, done: dict[str, DealAction], customer: Contac
     run.log(action, LogOutcome.DONE, f"Invoice {txn.number} voided (the deal was lost)", txn)
 
 
+def _latest_event_id(event: DealEvent) -> int:
+    latest = (
+        DealEvent.objects.filter(organization_id=event.organization_id, deal_id=event.deal_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return max(int(latest or 0), event.pk)
+
+
+def _covering(cutoff: int, event: DealEvent) -> DealEvent:
+    """Marks the deal's other waiting events up to `cutoff` processed by this one: they were sent before the deal
+    was read, so the read already answered them. Their tasks then find them processed and do nothing."""
+    DealEvent.objects.filter(
+        organization_id=event.organization_id,
+        deal_id=event.deal_id,
+        status=EventStatus.RECEIVED,
+        id__lte=cutoff,
+    ).exclude(pk=event.pk).update(
+        status=EventStatus.PROCESSED, result=f"answered by event {event.pk}", processed_at=timezone.now()
+    )
+    return event
+
+
 def deal_event_process(*, event_id: int, client: CrmClient | None = None) -> DealEvent | None:
     """Processes one received deal event (the body of `triggers.process_deal_event`). Idempotent: a processed event
     is returned as it is; actions already done for the deal are not done again. Raises CrmRetryLater when the CRM
@@ -329,6 +353,9 @@ def deal_event_process(*, event_id: int, client: CrmClient | None = None) -> Dea
     preference = TriggerPreference.objects.filter(connection=connection).first()
     if preference is None or preference.mode == TriggerMode.OFF:
         return _finish(event, EventStatus.PROCESSED, "ignored: deal triggers are off")
+    # Every event of this deal stored up to now was sent before the read below, so what it reads answers them too
+    # (a deal changed five times while the worker was busy is read once, not five times).
+    cutoff = _latest_event_id(event)
     try:
         client = client or crm_client_for(connection)
         record = client.get_record("Deals", event.deal_id, fields=list(DEAL_FIELDS))
@@ -353,7 +380,9 @@ def deal_event_process(*, event_id: int, client: CrmClient | None = None) -> Dea
             reason="the deal no longer exists in Zoho CRM",
             event=event,
         )
-        return _finish(event, EventStatus.PROCESSED, "refused: the deal no longer exists in Zoho CRM")
+        return _covering(
+            cutoff, _finish(event, EventStatus.PROCESSED, "refused: the deal no longer exists in Zoho CRM")
+        )
     run = _Run(event=event, connection=connection, deal=deal_from_record({**record, "id": event.deal_id}), notes=[])
     stages = preference.pipeline_stages or []
     wanted = actions_wanted(
@@ -366,7 +395,7 @@ def deal_event_process(*, event_id: int, client: CrmClient | None = None) -> Dea
     done = _done(event.organization_id, run.deal.id)
     pending = [a for a in wanted if a not in done]
     if not pending:
-        return _finish(event, EventStatus.PROCESSED, f"nothing to do (stage '{run.deal.stage}')")
+        return _covering(cutoff, _finish(event, EventStatus.PROCESSED, f"nothing to do (stage '{run.deal.stage}')"))
     customer: Contact | str | None = None
     if any(a in (A.CREATE_QUOTE, A.CREATE_INVOICE) for a in pending):
         # Outside the transaction: this may call the CRM (an import on the spot).
@@ -391,7 +420,7 @@ def deal_event_process(*, event_id: int, client: CrmClient | None = None) -> Dea
                 done = _done(event.organization_id, run.deal.id)
             except ApplicationError as exc:
                 run.log(action, LogOutcome.REFUSED, exc.message)
-    return _finish(event, EventStatus.PROCESSED, "; ".join(run.notes) or "nothing to do")
+    return _covering(cutoff, _finish(event, EventStatus.PROCESSED, "; ".join(run.notes) or "nothing to do"))
 
 
 def deal_event_fail(*, event_id: int, reason: str, prefix: str = "Zoho CRM could not be read: ") -> None:
