@@ -24,11 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from bench.common import Context, Row
+from bench.common import ROOT, Context, Row, bench_database, django_setup, run_step, step_result
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH = "sync"
 ORG = "bench"
 RATE_TARGET = 1500.0
@@ -39,16 +37,9 @@ INCREMENTAL_TARGET_S = 1.0
 # ------------------------------------------------------------------------------------------------ child steps
 
 
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
 def step_setup(creds: dict[str, str]) -> dict[str, Any]:
     """An organization connected to the sandbox, customers from Accounts configured (Fetch from CRM)."""
-    _django()
+    django_setup()
     from books.models import Organization, User
     from crm_integration.client import Credentials
     from crm_integration.models import CrmConnection
@@ -70,7 +61,7 @@ def step_setup(creds: dict[str, str]) -> dict[str, Any]:
 
 
 def step_both_ways() -> dict[str, Any]:
-    _django()
+    django_setup()
     from books.models import Organization
     from crm_integration.models import ModuleConfig, SyncExtent
 
@@ -81,7 +72,7 @@ def step_both_ways() -> dict[str, Any]:
 
 def step_touch(n: int) -> dict[str, Any]:
     """n Books customers changed (as an accountant editing them would: a new phone, updated_at now)."""
-    _django()
+    django_setup()
     from django.db.models import Value
     from django.db.models.functions import Concat
     from django.utils import timezone
@@ -117,7 +108,7 @@ def child_main(argv: list[str]) -> None:
         "touch": lambda: step_touch(args["n"]),
         "read": lambda: step_read(args["creds"], args["fields"]),
     }[step]()
-    print("RESULT " + json.dumps(result), flush=True)
+    step_result(result)
 
 
 # --------------------------------------------------------------------------------------------- orchestration
@@ -133,19 +124,7 @@ def _env(database_url: str) -> dict[str, str]:
 
 
 def _child(step: str, args: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.bench_sync", step, json.dumps(args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return dict(json.loads(line.removeprefix("RESULT ")))
-    raise RuntimeError(f"bench step {step} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    return run_step("bench.bench_sync", step, args, env)
 
 
 def _crm_sync(env: dict[str, str]) -> dict[str, Any]:
@@ -177,43 +156,14 @@ def _crm_sync(env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _bench_database() -> tuple[str, str]:
-    """(DATABASE_URL of a fresh bench database, what it is)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        parts = urlsplit(url)
-        name = parts.path.lstrip("/") or "ledgerbridge"
-        bench_name = f"{name}_bench"
-        import psycopg
-
-        admin = urlunsplit((parts.scheme.replace("postgres", "postgresql", 1) if parts.scheme == "postgres" else parts.scheme,
-                            parts.netloc, "/postgres", parts.query, ""))  # fmt: skip
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{bench_name}"')
-        return urlunsplit((parts.scheme, parts.netloc, f"/{bench_name}", parts.query, "")), "PostgreSQL"
-    path = Path(tempfile.mkdtemp(prefix="bench_sync_")) / "books.sqlite3"
-    return f"sqlite:///{path}", "SQLite (set DATABASE_URL=postgres://… for the real figures)"
-
-
 def run(ctx: Context) -> list[Row]:
     from tests.fixtures.sandbox import start_sandbox, stop_sandbox
 
     n = ctx.n(100_000)
     n_push = max(100, n // 10)
-    database_url, engine = _bench_database()
+    database_url, engine = bench_database("bench_sync")
     env = _env(database_url)
     print(f"   bench database: {engine}; seeding the sandbox with {n:,} accounts", flush=True)
-    migrated = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if migrated.returncode != 0:
-        raise RuntimeError(f"migrate failed: {migrated.stderr[-3000:]}")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench_sync_sandbox_") as tmp:
         server = start_sandbox(

@@ -39,10 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from bench.bench_sync import _bench_database
-from bench.common import Context, Row
+from bench.common import ROOT, Context, Row, bench_database, django_setup, run_step, step_result
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH = "triggers"
 ORG = "benchtrig"
 P99_TARGET_MS = 50.0
@@ -61,17 +59,10 @@ DEAD_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, the sandbo
 # ------------------------------------------------------------------------------------------------ child steps
 
 
-def _django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
 def step_setup(creds: dict[str, str], token: str) -> dict[str, Any]:
     """A Books org connected to the sandbox, customers from Accounts (Fetch from CRM, nothing synced yet),
     triggers in Invoice mode; the channel's token set to the bench's own."""
-    _django()
+    django_setup()
     from books.models import Organization, User
     from crm_integration.client import Credentials
     from crm_integration.services import connections
@@ -95,7 +86,7 @@ def step_setup(creds: dict[str, str], token: str) -> dict[str, Any]:
 
 def step_verify(won: list[str], voided: list[str], others: list[str]) -> dict[str, Any]:
     """Deal by deal: what Books holds now."""
-    _django()
+    django_setup()
     from django.db.models import Count
 
     from books.models import Organization, Transaction
@@ -138,7 +129,7 @@ def child_main(argv: list[str]) -> None:
         "setup": lambda: step_setup(args["creds"], args["token"]),
         "verify": lambda: step_verify(args["won"], args["voided"], args["others"]),
     }[step]()
-    print("RESULT " + json.dumps(result), flush=True)
+    step_result(result)
 
 
 # --------------------------------------------------------------------------------------------- orchestration
@@ -172,19 +163,7 @@ def _env(database_url: str, redis_url: str) -> dict[str, str]:
 
 
 def _child(step: str, args: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.bench_triggers", step, json.dumps(args)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return dict(json.loads(line.removeprefix("RESULT ")))
-    raise RuntimeError(f"bench step {step} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    return run_step("bench.bench_triggers", step, args, env, timeout=600)
 
 
 def _pending(database_url: str) -> tuple[int, int]:
@@ -314,16 +293,11 @@ def run(ctx: Context) -> list[Row]:
     total = ctx.n(2_000, minimum=200)
     n_deals = max(50, total // 4)
     rng = random.Random(6)
-    database_url, engine = _bench_database()
+    database_url, engine = bench_database("bench_triggers")
     redis_url = _redis_url()
     env = _env(database_url, redis_url)
     broker = "Redis" if redis_url else "the filesystem broker (set REDIS_URL=redis://… for the real figures)"
     print(f"   {engine}; {broker}; {total:,} notifications for {n_deals:,} deals", flush=True)
-    migrated = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if migrated.returncode != 0:
-        raise RuntimeError(f"migrate failed: {migrated.stderr[-3000:]}")
     processes: list[subprocess.Popen[bytes]] = []
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench_triggers_") as tmp:
