@@ -117,6 +117,20 @@ def test_a_valid_notification_is_stored_once_per_deal_and_enqueued_after_commit(
     assert {e.operation for e in events} == {"update"}
 
 
+def test_the_hot_path_is_two_statements_whatever_the_number_of_deals(
+    client, quote_mode, enqueued, django_assert_num_queries
+):
+    """The channel (joined to its connection) and one INSERT … ON CONFLICT for all the deals; a redelivery is the
+    same two statements and stores nothing. (The CRM is never called from the webhook.)"""
+    channel, token = quote_mode
+    body = {**notification(channel.channel_id, token, "21"), "ids": [str(n) for n in range(21, 121)]}
+    with django_assert_num_queries(2):
+        assert _post(client, body).json()["stored"] == 100
+    with django_assert_num_queries(2):
+        assert _post(client, body).json()["stored"] == 0
+    assert DealEvent.objects.count() == 100
+
+
 def test_a_duplicate_delivery_is_one_event_and_one_action(
     client, sandbox, quote_mode, django_capture_on_commit_callbacks
 ):

@@ -1,8 +1,9 @@
 """The receiving end of `POST /integrations/zoho-crm/notify/`: verify the channel's token, store each deal of the
 notification once, enqueue its processing after commit. Nothing here calls the CRM.
 
-The hot path is two statements (and the transaction around the second): the channel (by its unique channel id) and one INSERT … ON CONFLICT DO NOTHING
-RETURNING for the deals, so a repeated delivery inserts nothing and enqueues nothing.
+The hot path is two statements and no explicit transaction: the channel (by its unique channel id, joined to its
+connection) and one INSERT … ON CONFLICT DO NOTHING RETURNING for the deals, so a repeated delivery inserts
+nothing and enqueues nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
-from crm_integration.models import ConnectionStatus
+from crm_integration.models import ConnectionStatus, CrmConnection
 from triggers.models import ChannelStatus, DealEvent, EventStatus, NotificationChannel
 from triggers.services.channels import token_hash
 
@@ -55,7 +56,33 @@ def _parse(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _verify(data: dict[str, Any]) -> NotificationChannel:
+@dataclass(frozen=True)
+class _Channel:
+    pk: int
+    channel_id: str
+    organization_id: int
+
+
+def _channel_row(channel_id: str) -> tuple[Any, ...] | None:
+    """(id, organization id, token hash, previous token hash, whether the previous token is still valid,
+    connection status) of the active channel. One statement in SQL rather than through the ORM: it runs on every
+    notification, and compiling the ORM query cost more CPU than the rest of the request."""
+    channels = NotificationChannel._meta.db_table
+    crm = CrmConnection._meta.db_table
+    sql = (
+        "SELECT ch.id, ch.organization_id, ch.token_hash, ch.previous_token_hash, "  # noqa: S608 (table names only)
+        f"ch.previous_token_valid_until IS NOT NULL AND ch.previous_token_valid_until > %s, conn.status "
+        f"FROM {channels} ch JOIN {crm} conn ON conn.id = ch.connection_id "
+        "WHERE ch.channel_id = %s AND ch.status = %s"
+    )
+    now = db_connection.ops.adapt_datetimefield_value(timezone.now())
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [now, channel_id, ChannelStatus.ACTIVE.value])
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+def _verify(data: dict[str, Any]) -> _Channel:
     """The channel named by the body, if its token matches (constant-time). Unknown or wrong → 401, same message,
     so a caller learns nothing about which channels exist."""
     channel_id = str(data.get("channel_id") or "")
@@ -63,32 +90,18 @@ def _verify(data: dict[str, Any]) -> NotificationChannel:
     refused = NotificationRefused("token: unknown channel or wrong token", status=401)
     if not channel_id.isdigit() or len(channel_id) > 20 or not isinstance(token, str) or not token:
         raise refused
-    channel = (
-        NotificationChannel.objects.filter(channel_id=channel_id, status=ChannelStatus.ACTIVE)
-        .only(
-            "id",
-            "channel_id",
-            "organization_id",
-            "token_hash",
-            "previous_token_hash",
-            "previous_token_valid_until",
-            "connection__status",
-        )
-        .select_related("connection")
-        .first()
-    )
+    row = _channel_row(channel_id)
     given = token_hash(token)
-    if channel is None:
+    if row is None:
         hmac.compare_digest(given, given)  # the same work whether or not the channel exists
         raise refused
-    ok = hmac.compare_digest(given, channel.token_hash)
-    if not ok and channel.previous_token_hash and channel.previous_token_valid_until:
-        ok = hmac.compare_digest(given, channel.previous_token_hash) and (
-            channel.previous_token_valid_until > timezone.now()
-        )
-    if not ok or channel.connection.status != ConnectionStatus.CONNECTED:
+    pk, organization_id, current_hash, previous_hash, previous_valid, connection_status = row
+    ok = hmac.compare_digest(given, current_hash)
+    if not ok and previous_hash and previous_valid:
+        ok = hmac.compare_digest(given, previous_hash)
+    if not ok or connection_status != ConnectionStatus.CONNECTED:
         raise refused
-    return channel
+    return _Channel(pk=int(pk), channel_id=channel_id, organization_id=int(organization_id))
 
 
 def _dedup_key(channel_id: str, deal_id: str, operation: str, server_time: Any, body: bytes) -> str:
@@ -163,11 +176,11 @@ def notification_receive(body: bytes) -> Received:
         )
         for deal_id in ids
     ]
-    with transaction.atomic():
-        received.stored = _insert_new(rows)
-        if received.stored:
-            new = list(received.stored)
-            transaction.on_commit(lambda: _enqueue(new))
+    # One statement, atomic by itself: outside a transaction it commits at once and on_commit runs right away.
+    received.stored = _insert_new(rows)
+    if received.stored:
+        new = list(received.stored)
+        transaction.on_commit(lambda: _enqueue(new))
     received.duplicates = len(ids) - len(received.stored)
     return received
 
