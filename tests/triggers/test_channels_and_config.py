@@ -186,6 +186,7 @@ def _watch_writes(sandbox) -> int:
     return sum(n for k, n in calls.items() if k.split(" ")[0] in ("POST", "PUT", "DELETE") and "actions/watch" in k)
 
 
+@pytest.mark.django_db(transaction=True)  # the channel changes once the file's transaction has committed
 def test_the_triggers_key_applies_idempotently_and_shows(tmp_path, org, sandbox):
     triggers = {"mode": "quote", "create_quote_stage": CREATE_STAGE, "approve_quote_stage": APPROVE_STAGE}
     report = _apply(tmp_path, org, _file(sandbox, triggers))
@@ -207,6 +208,56 @@ def test_the_triggers_key_applies_idempotently_and_shows(tmp_path, org, sandbox)
     call_command("crm_config", "apply", str(path), "--org", org.slug, stdout=io.StringIO())
     assert _show(org)["triggers"] == {"mode": "off"}
     assert crm_channels(sandbox) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_that_fails_after_the_triggers_key_leaves_no_channel_in_the_crm(tmp_path, org, sandbox, monkeypatch):
+    """The whole file is rolled back, so the CRM must not keep a channel (or a new token) Books does not know."""
+    triggers = {"mode": "invoice"}
+    _apply(tmp_path, org, _file(sandbox, triggers))
+    channel = NotificationChannel.objects.get(status="active")
+    [before] = crm_channels(sandbox)
+
+    def fail(**_: object) -> None:
+        raise ApplicationError("interval_minutes: refused for the test", field="interval_minutes")
+
+    monkeypatch.setattr(connections, "connection_set_sync_options", fail)
+    quote = {"mode": "quote", "create_quote_stage": CREATE_STAGE, "approve_quote_stage": APPROVE_STAGE}
+    with pytest.raises(CommandError, match="nothing was changed"):
+        _apply(tmp_path, org, _file(sandbox, quote))
+    assert crm_channels(sandbox) == [before]  # same channel, same token: notifications still verify
+    assert NotificationChannel.objects.get(status="active").token_hash == channel.token_hash
+    assert _show(org)["triggers"] == triggers
+
+    with pytest.raises(CommandError, match="nothing was changed"):
+        _apply(tmp_path, org, _file(sandbox, {"mode": "off"}))
+    assert crm_channels(sandbox) == [before]
+    assert NotificationChannel.objects.filter(status="active").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_subscription_refused_after_the_file_committed_says_so_and_a_second_apply_retries(
+    tmp_path, org, sandbox, monkeypatch
+):
+    real = channels.channel_subscribe
+
+    def refused(**_: object) -> None:
+        raise ApplicationError("triggers: Zoho CRM refused the subscription (for the test)", status=502)
+
+    monkeypatch.setattr(channels, "channel_subscribe", refused)
+    with pytest.raises(CommandError) as caught:
+        _apply(tmp_path, org, _file(sandbox, {"mode": "invoice"}))
+    message = str(caught.value)
+    assert "nothing was changed" not in message
+    assert "the rest was saved, but the subscription to Zoho CRM deal notifications could not be changed" in message
+    assert "Zoho CRM refused the subscription (for the test)" in message
+    assert _show(org)["triggers"] == {"mode": "invoice"}
+    assert crm_channels(sandbox) == []
+
+    monkeypatch.setattr(channels, "channel_subscribe", real)
+    assert "triggers: applied" in _apply(tmp_path, org, _file(sandbox, {"mode": "invoice"}))
+    assert len(crm_channels(sandbox)) == 1
+    assert NotificationChannel.objects.filter(status="active").count() == 1
 
 
 @pytest.mark.parametrize(

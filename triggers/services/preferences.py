@@ -4,8 +4,9 @@ subscription when triggers are turned off). Also the `triggers:` key of the inte
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -113,11 +114,17 @@ def trigger_preferences_save(
     approve_quote_stage: Any = "",
     client: CrmClient | None = None,
     prefix: str = "",
+    channel_after_commit: bool = False,
 ) -> TriggerPreference:
     """Saves the trigger preference. With a mode other than off, the stages are checked against the live Deals
     pipeline and the connection is subscribed to deal notifications (a healthy channel is kept when nothing
     changed, so saving the same preference twice makes no CRM write); off unsubscribes. Raises
-    ValidationProblems naming each wrong field (`prefix` + field), ApplicationError when the CRM refuses."""
+    ValidationProblems naming each wrong field (`prefix` + field), ApplicationError when the CRM refuses.
+
+    Change Preference subscribes first, so a refusal saves nothing. Inside a larger transaction (the integration
+    file) pass `channel_after_commit`: the CRM's channel is changed once the transaction has committed, so a
+    later failure that rolls it back leaves no channel in the CRM that Books does not know (or a token Books
+    no longer accepts); when the CRM refuses then, the ApplicationError says what was saved (extra["applied"])."""
     create = create_quote_stage.strip() if isinstance(create_quote_stage, str) else create_quote_stage
     approve = approve_quote_stage.strip() if isinstance(approve_quote_stage, str) else approve_quote_stage
     if create is None:
@@ -138,9 +145,10 @@ def trigger_preferences_save(
         )
     current = TriggerPreference.objects.filter(connection=connection).first()
     stages_json: list[dict[str, Any]] = list(current.pipeline_stages) if current else []
+    change_channel: Callable[[], object] | None = None
     if mode != TriggerMode.OFF:
-        client = client or crm_client_for(connection, interactive=True)
-        stages = pipeline_stages(connection=connection, client=client)
+        crm = client or crm_client_for(connection, interactive=True)
+        stages = pipeline_stages(connection=connection, client=crm)
         if mode == TriggerMode.QUOTE:
             problems = _stage_problems(stages, create, approve, prefix)
             if problems:
@@ -157,7 +165,14 @@ def trigger_preferences_save(
         channel = channels.channel_active(connection=connection)
         healthy = channel is not None and channel.notify_url == channels.notify_url()
         if not (unchanged and healthy):
-            channels.channel_subscribe(connection=connection, client=client)
+            change_channel = partial(channels.channel_subscribe, connection=connection, client=crm)
+            if not channel_after_commit:
+                change_channel()
+                change_channel = None
+    else:
+        change_channel = partial(
+            channels.channels_unsubscribe, connection=connection, reason="deal triggers were turned off", client=client
+        )
     with transaction.atomic():
         preference, _ = TriggerPreference.objects.select_for_update().get_or_create(connection=connection)
         preference.mode = mode
@@ -166,9 +181,26 @@ def trigger_preferences_save(
         preference.pipeline_stages = stages_json
         preference.updated_by = actor
         preference.save()
-    if mode == TriggerMode.OFF:
-        channels.channels_unsubscribe(connection=connection, reason="deal triggers were turned off", client=client)
+    if change_channel is not None:
+        if channel_after_commit:
+            transaction.on_commit(partial(_channel_change_committed, change_channel, prefix))
+        else:
+            change_channel()
     return preference
+
+
+def _channel_change_committed(change: Callable[[], object], prefix: str) -> None:
+    try:
+        change()
+    except ApplicationError as exc:
+        raise ApplicationError(
+            f"{prefix}mode: the rest was saved, but the subscription to Zoho CRM deal notifications could not be "
+            f"changed: {exc.message} (apply it again to retry)",
+            code=exc.code,
+            status=exc.status,
+            field=f"{prefix}mode",
+            extra={"applied": True},
+        ) from None
 
 
 # --- the integration file's `triggers:` key (crm_integration.hooks.register_config_section) ---------------------
@@ -205,6 +237,7 @@ def config_apply(connection: CrmConnection, value: Any, actor: User | None) -> N
         create_quote_stage=value.get("create_quote_stage") or "",
         approve_quote_stage=value.get("approve_quote_stage") or "",
         prefix="triggers.",
+        channel_after_commit=True,
     )
 
 

@@ -49,6 +49,8 @@ class Command(BaseCommand):
         try:
             report = config_apply(organization=organization, data=config_parse(text))
         except ApplicationError as exc:
+            if exc.extra.get("applied"):  # committed, then a step that follows the commit failed
+                raise CommandError(f"{path}: {exc.message}") from None
             problems = exc.extra.get("problems") or [(exc.field or "", exc.message)]
             lines = "\n".join(f"  {message}" for _field, message in problems)
             raise CommandError(f"{path}: nothing was changed, because:\n{lines}") from None
