@@ -212,6 +212,8 @@ LB_PUBLIC_URL = env.str("LB_PUBLIC_URL", default="http://127.0.0.1:8000")
 LB_PUBLIC_BASE_URL = env.str("LB_PUBLIC_BASE_URL", default=LB_PUBLIC_URL)
 # Largest notification body accepted (Zoho sends ids and field names, a few KB at most).
 TRIGGERS_MAX_BODY_BYTES = env.int("TRIGGERS_MAX_BODY_BYTES", default=64 * 1024)
+# Zoho's limit on concurrent calls per CRM org, shared by every web and worker process through Redis (REDIS_URL).
+LB_CRM_SHARED_CALL_SLOTS = env.bool("LB_CRM_SHARED_CALL_SLOTS", default=True)
 # The OAuth client (Zoho API Console: a Server-based Application whose redirect URI is
 # {LB_PUBLIC_URL}/settings/zoho-apps/oauth/callback/) that Settings › Zoho Apps › Connect starts from. All optional:
 # an admin can enter another client. `make run` points them at the local CRM sandbox.

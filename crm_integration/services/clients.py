@@ -2,18 +2,23 @@
 translation of CRM errors into messages an admin can act on.
 
 `crm_client_for(connection)` is what the sync engine, the settings pages and the triggers use. Access tokens are
-shared between processes through Django's cache (`DjangoTokenCache`), encrypted like the refresh token.
+shared between processes through Django's cache (`DjangoTokenCache`), encrypted like the refresh token, and with
+REDIS_URL set so is the connection's limit on concurrent calls (`call_slots`): Zoho counts it per org, whatever the
+number of our processes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import hashlib
 import json
 import logging
 from collections.abc import Iterator
 
+import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -30,6 +35,8 @@ from crm_integration.client import (
 )
 from crm_integration.models import ConnectionStatus, CrmConnection
 from crm_integration.zoho import RetryPolicy, ZohoCrmClient, oauth
+from crm_integration.zoho.http import Limiter, connection_limiter
+from crm_integration.zoho.limits import SharedLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +113,21 @@ EDITION_CONCURRENCY = {"free": 5, "standard": 10, "professional": 15, "enterpris
 INTERACTIVE_RETRY = RetryPolicy(budget=10.0, base_delay=0.2, max_delay=2.0, read_timeout=15.0, slot_timeout=5.0)
 
 
+@functools.cache
+def _slots_redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30)
+
+
+def call_slots(key: str, size: int) -> Limiter:
+    """The connection's concurrent-call slots: in Redis (shared by every process) when REDIS_URL is set and
+    LB_CRM_SHARED_CALL_SLOTS is on, otherwise this process's own."""
+    local = connection_limiter(key, size)
+    url = settings.REDIS_URL
+    if not url or not settings.LB_CRM_SHARED_CALL_SLOTS:
+        return local
+    return SharedLimiter(_slots_redis(url), f"lb:crm-call-slots:{key}", size, fallback=local)
+
+
 def client_from_credentials(
     credentials: Credentials, *, provider: str = "zoho", edition: str = "", interactive: bool = False
 ) -> CrmClient:
@@ -115,6 +137,7 @@ def client_from_credentials(
         credentials,
         token_cache=DjangoTokenCache(),
         max_concurrency=EDITION_CONCURRENCY.get((edition or "").lower(), 5),
+        limiter=call_slots,
         retry=INTERACTIVE_RETRY if interactive else None,
     )
     return client

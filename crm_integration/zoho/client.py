@@ -54,6 +54,7 @@ from crm_integration.client import (
 from crm_integration.zoho import parsing
 from crm_integration.zoho.http import (
     HttpResult,
+    Limiter,
     RetryPolicy,
     Stats,
     Transport,
@@ -106,8 +107,10 @@ class ZohoCrmClient:
     `credentials`: the connection's accounts URL, API domain, client id/secret and refresh token.
     `connection_key`: names the connection for the token cache and the concurrency limit (default: derived from
     the credentials without revealing them). `token_cache`: shares access tokens between processes.
-    `max_concurrency`: concurrent calls of this connection in this process. `retry`: the per-call time budget and
-    backoff. `session`, `sleep`, `clock`: injectable for tests and benchmarks."""
+    `max_concurrency`: concurrent calls of this connection. `limiter`: makes the limiter of a connection key and
+    size (default: slots of this process; `crm_integration.zoho.limits.SharedLimiter` shares them between
+    processes). `retry`: the per-call time budget and backoff. `session`, `sleep`, `clock`: injectable for tests and
+    benchmarks."""
 
     def __init__(
         self,
@@ -116,6 +119,7 @@ class ZohoCrmClient:
         connection_key: str | None = None,
         token_cache: TokenCache | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        limiter: Callable[[str, int], Limiter] | None = None,
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] | None = None,
@@ -134,7 +138,7 @@ class ZohoCrmClient:
         self.transport = Transport(
             session=self.session,
             policy=retry or RetryPolicy(),
-            limiter=connection_limiter(self.connection_key, max_concurrency),
+            limiter=(limiter or connection_limiter)(self.connection_key, max_concurrency),
             stats=self.stats,
             **transport_kwargs,
         )

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -89,23 +89,42 @@ class HttpResult:
     headers: Mapping[str, str]
 
 
-# One semaphore per connection key for the whole process: every client instance of that connection shares it,
-# so N threads of one worker never exceed Zoho's concurrency limit for the org (5 on Free ... 25 on Ultimate).
-# Across processes each has its own semaphore; the sum is bounded by (processes x limit), and Zoho's 429 on
-# concurrency is then retried with backoff like any other 429. Size the limit as edition_limit / worker processes
-# when that matters.
-_LIMITERS: dict[str, threading.BoundedSemaphore] = {}
+class Limiter(Protocol):
+    """A connection's concurrent-call slots."""
+
+    def acquire(self, timeout: float, hold: float) -> Callable[[], None] | None:
+        """Takes a slot within `timeout` seconds and returns the function that gives it back, or None when every
+        slot stayed busy. `hold`: the longest the caller can keep the slot (a limiter shared between processes
+        frees it after that, should the holder die)."""
+        ...
+
+
+class ProcessLimiter:
+    """The slots of one process: every client instance of a connection in the process shares them, so N threads
+    of one worker never exceed the limit. Across processes see `crm_integration.zoho.limits.SharedLimiter`."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.size = size
+        self._semaphore = threading.BoundedSemaphore(size)
+
+    def acquire(self, timeout: float, hold: float = 0.0) -> Callable[[], None] | None:
+        return self._semaphore.release if self._semaphore.acquire(timeout=max(0.0, timeout)) else None
+
+
+_LIMITERS: dict[str, ProcessLimiter] = {}
 _LIMITERS_LOCK = threading.Lock()
 
 
-def connection_limiter(key: str, size: int) -> threading.BoundedSemaphore:
-    """The process-wide semaphore of a connection. The first caller's size wins for the life of the process."""
+def connection_limiter(key: str, size: int) -> ProcessLimiter:
+    """The process-wide slots of a connection. The first caller's size wins for the life of the process."""
     if size < 1:
         raise ValueError("max_concurrency must be at least 1")
     with _LIMITERS_LOCK:
         limiter = _LIMITERS.get(key)
         if limiter is None:
-            limiter = _LIMITERS[key] = threading.BoundedSemaphore(size)
+            limiter = _LIMITERS[key] = ProcessLimiter(size)
         return limiter
 
 
@@ -153,7 +172,7 @@ class Transport:
         *,
         session: requests.Session,
         policy: RetryPolicy,
-        limiter: threading.BoundedSemaphore | None,
+        limiter: Limiter | None,
         stats: Stats,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -271,10 +290,13 @@ class Transport:
     ) -> requests.Response:
         timeout = (min(self.policy.connect_timeout, remaining), min(self.policy.read_timeout, remaining))
         limiter = self.limiter if counter == "requests" else None
-        if limiter is not None and not limiter.acquire(timeout=min(self.policy.slot_timeout, remaining)):
-            raise CrmRetryLater(
-                "all of this connection's concurrent-call slots stayed busy", code="CONCURRENCY_LIMIT", wait=1.0
-            )
+        release: Callable[[], None] | None = None
+        if limiter is not None:
+            release = limiter.acquire(min(self.policy.slot_timeout, remaining), hold=timeout[0] + timeout[1] + 5.0)
+            if release is None:
+                raise CrmRetryLater(
+                    "all of this connection's concurrent-call slots stayed busy", code="CONCURRENCY_LIMIT", wait=1.0
+                )
         try:
             self.stats.add(counter)
             data = None
@@ -287,8 +309,8 @@ class Transport:
                 data = form  # type: ignore[assignment]
             return self.session.request(method, url, params=params, data=data, headers=headers, timeout=timeout)
         finally:
-            if limiter is not None:
-                limiter.release()
+            if release is not None:
+                release()
 
 
 def _is_connect_failure(exc: requests.exceptions.ConnectionError) -> bool:

@@ -191,10 +191,11 @@ def test_a_connection_whose_slots_stay_busy_is_retry_later(rsps, make_client):
     client = make_client(max_concurrency=1, retry=RetryPolicy(budget=0.2, slot_timeout=0.05))
     client.current_token()
     limiter = client.transport.limiter
-    assert limiter.acquire(timeout=1)
+    release = limiter.acquire(1.0, hold=1.0)
+    assert release is not None
     try:
         with pytest.raises(CrmRetryLater) as exc:
             client.get_org()
     finally:
-        limiter.release()
+        release()
     assert exc.value.code == "CONCURRENCY_LIMIT"
