@@ -119,8 +119,6 @@ _LIMITERS_LOCK = threading.Lock()
 
 def connection_limiter(key: str, size: int) -> ProcessLimiter:
     """The process-wide slots of a connection. The first caller's size wins for the life of the process."""
-    if size < 1:
-        raise ValueError("max_concurrency must be at least 1")
     with _LIMITERS_LOCK:
         limiter = _LIMITERS.get(key)
         if limiter is None:
