@@ -3,9 +3,11 @@ one action; replayed and reordered deliveries converge on the same state."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
+from django.utils import timezone
 
 from books.models import Transaction
 from tests.triggers.conftest import APPROVE_STAGE, CREATE_STAGE, first_id, move, new_deal, notification
@@ -129,6 +131,33 @@ def test_the_hot_path_is_two_statements_whatever_the_number_of_deals(
     with django_assert_num_queries(2):
         assert _post(client, body).json()["stored"] == 0
     assert DealEvent.objects.count() == 100
+
+
+def test_a_broker_that_cannot_be_reached_still_gets_a_202_and_the_event_waits_for_beat(
+    client, quote_mode, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from triggers.services.notifications import STALE_AFTER, events_requeue_stale
+
+    def down(event_id: int) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.process_deal_event, "delay", down)
+    channel, token = quote_mode
+    with caplog.at_level("ERROR"), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = _post(client, notification(channel.channel_id, token, "31"))
+    assert len(callbacks) == 1
+    assert response.status_code == 202
+    [event] = DealEvent.objects.all()
+    assert event.status == "received"
+    assert any("on_commit" in r.getMessage() for r in caplog.records)
+
+    requeued: list[int] = []
+    monkeypatch.setattr(tasks.process_deal_event, "delay", requeued.append)
+    later = timezone.now() + STALE_AFTER + datetime.timedelta(seconds=1)
+    assert events_requeue_stale(now=later) == 1
+    assert requeued == [event.pk]
 
 
 def test_a_duplicate_delivery_is_one_event_and_one_action(

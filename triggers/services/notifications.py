@@ -180,7 +180,9 @@ def notification_receive(body: bytes) -> Received:
     received.stored = _insert_new(rows)
     if received.stored:
         new = list(received.stored)
-        transaction.on_commit(lambda: _enqueue(new))
+        # robust: a broker that cannot be reached is logged, not answered 500. The events are stored, and beat's
+        # events_requeue_stale enqueues them again; a 500 would only make Zoho resend what is already here.
+        transaction.on_commit(lambda: _enqueue(new), robust=True)
     received.duplicates = len(ids) - len(received.stored)
     return received
 
