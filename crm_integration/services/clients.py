@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Iterator
 
 import redis
@@ -131,16 +132,30 @@ def call_slots(key: str, size: int) -> Limiter:
 def client_from_credentials(
     credentials: Credentials, *, provider: str = "zoho", edition: str = "", interactive: bool = False
 ) -> CrmClient:
+    """The client of these credentials in this process (see _client)."""
     if provider != "zoho":
         raise ApplicationError(f"provider: '{provider}' is not a supported CRM", field="provider")
-    client: CrmClient = ZohoCrmClient(
+    return _client(credentials, (edition or "").lower(), interactive)
+
+
+@functools.lru_cache(maxsize=256)
+def _client(credentials: Credentials, edition: str, interactive: bool) -> CrmClient:
+    """One client per credentials, edition and kind of caller, for the life of the process: its HTTP session keeps
+    the connections to Zoho open, so the next call (the next deal event, the next page a person opens) reuses one
+    instead of a new TLS handshake. New credentials ("Update Credentials", a rotated secret) are another key, so
+    another client. Clients are thread-safe; a forked child starts without any (below)."""
+    return ZohoCrmClient(
         credentials,
         token_cache=DjangoTokenCache(),
-        max_concurrency=EDITION_CONCURRENCY.get((edition or "").lower(), 5),
+        max_concurrency=EDITION_CONCURRENCY.get(edition, 5),
         limiter=call_slots,
         retry=INTERACTIVE_RETRY if interactive else None,
     )
-    return client
+
+
+# A session's open sockets must never be shared by two processes (a Celery or gunicorn child forked from a parent
+# that had made a client): the child forgets the parent's clients.
+os.register_at_fork(after_in_child=_client.cache_clear)
 
 
 def crm_client_for(connection: CrmConnection, *, interactive: bool = False) -> CrmClient:
