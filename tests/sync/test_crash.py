@@ -195,6 +195,8 @@ def test_killed_in_the_middle_of_the_pull(crash_setup, sandbox, org, worker):
     run = _start(crash_setup)
     worker.run(run)
     wait_for("half the pull", lambda: SyncRun.objects.get(pk=run.pk).processed >= N_CRM // 2, worker)
+    # The worker yields the CPU to web requests (LB_WORKER_NICE, 10 by default, set as it starts).
+    assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
     worker.kill()
     sandbox.set_faults()
     assert SyncRun.objects.get(pk=run.pk).status == "running"
